@@ -124,7 +124,7 @@ static qv_status set_children(qv_data_type *t, qv_field *const *fields, int32_t 
 
 static qv_status nested_new(qv_type_id id, qv_field *const *fields, int32_t n, qv_data_type **out, qv_error *err) {
   *out = NULL;
-  qv_data_type *t;
+  qv_data_type *t = NULL;
   QV_RETURN_NOT_OK(type_new(id, &t, err));
   qv_status st = set_children(t, fields, n, err);
   if (st != QV_OK) {
