@@ -55,8 +55,9 @@ void qv_error_init(qv_error *err);
 qv_status qv_error_set(qv_error *err, qv_status code, const char *fmt, ...) QV_PRINTF(3, 4);
 
 /* Prepends "prefix: " to err's message, keeping its code; used to add context
- * ("ipc: field 'a': ...") while an error propagates. Returns err's code. */
-qv_status qv_error_prefix(qv_error *err, const char *fmt, ...) QV_PRINTF(2, 3);
+ * ("ipc: field 'a': ...") while an error propagates. err may be NULL. It
+ * returns nothing: propagate the status you already hold. */
+void qv_error_prefix(qv_error *err, const char *fmt, ...) QV_PRINTF(2, 3);
 
 /* A short constant name for a status ("INVALID", "NOMEM", ...). */
 const char *qv_status_name(qv_status code);

@@ -66,7 +66,8 @@ void qv_metadata_get(const qv_metadata *m, int64_t i, const char **key, int64_t 
                      const char **value, int64_t *value_len);
 /* The value of the first pair with this key, or NULL. */
 const char *qv_metadata_find(const qv_metadata *m, const char *key, int64_t *value_len);
-bool qv_metadata_equals(const qv_metadata *a, const qv_metadata *b); /* NULL equals empty */
+/* The same pairs, in any order (as Arrow compares metadata); NULL equals empty. */
+bool qv_metadata_equals(const qv_metadata *a, const qv_metadata *b);
 
 /* ---- data types ----------------------------------------------------------- */
 

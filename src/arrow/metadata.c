@@ -105,13 +105,30 @@ const char *qv_metadata_find(const qv_metadata *m, const char *key, int64_t *val
   return NULL;
 }
 
+static bool pair_equals(const qv_metadata *a, int64_t i, const qv_metadata *b, int64_t j) {
+  return a->key_lens[i] == b->key_lens[j] && a->value_lens[i] == b->value_lens[j] &&
+         memcmp(a->keys[i], b->keys[j], (size_t)a->key_lens[i]) == 0 &&
+         memcmp(a->values[i], b->values[j], (size_t)a->value_lens[i]) == 0;
+}
+
+/* Order-insensitive, as Arrow's: writers do not agree on the order of keys
+ * (the golden extension-type files differ from their JSON there). Metadata is
+ * small, so the quadratic matching is fine. */
 bool qv_metadata_equals(const qv_metadata *a, const qv_metadata *b) {
   int64_t n = qv_metadata_count(a);
   if (n != qv_metadata_count(b)) return false;
-  for (int64_t i = 0; i < n; i++) {
-    if (a->key_lens[i] != b->key_lens[i] || a->value_lens[i] != b->value_lens[i]) return false;
-    if (memcmp(a->keys[i], b->keys[i], (size_t)a->key_lens[i]) != 0) return false;
-    if (memcmp(a->values[i], b->values[i], (size_t)a->value_lens[i]) != 0) return false;
+  bool in_order = true;
+  for (int64_t i = 0; i < n && in_order; i++) in_order = pair_equals(a, i, b, i);
+  if (in_order) return true;
+  bool *used = calloc((size_t)n, sizeof *used);
+  if (!used) return false;
+  bool equal = true;
+  for (int64_t i = 0; i < n && equal; i++) {
+    equal = false;
+    for (int64_t j = 0; j < n && !equal; j++) {
+      if (!used[j] && pair_equals(a, i, b, j)) used[j] = equal = true;
+    }
   }
-  return true;
+  free(used);
+  return equal;
 }

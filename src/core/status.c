@@ -21,14 +21,14 @@ qv_status qv_error_set(qv_error *err, qv_status code, const char *fmt, ...) {
   return code;
 }
 
-qv_status qv_error_prefix(qv_error *err, const char *fmt, ...) {
-  if (!err) return QV_INTERNAL;
+void qv_error_prefix(qv_error *err, const char *fmt, ...) {
+  if (!err) return;
   char prefix[256];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
-  if (n < 0) return err->code;
+  if (n < 0) return;
   if ((size_t)n >= sizeof prefix) n = sizeof prefix - 1;
   size_t old = strnlen(err->message, sizeof err->message);
   size_t add = (size_t)n + 2;
@@ -38,7 +38,6 @@ qv_status qv_error_prefix(qv_error *err, const char *fmt, ...) {
   err->message[n] = ':';
   err->message[n + 1] = ' ';
   err->message[add + old] = '\0';
-  return err->code;
 }
 
 const char *qv_status_name(qv_status code) {
