@@ -1,5 +1,6 @@
 """Shared fixtures for the interop tests: where Quiver's binaries and the shared
-test data live. Tests run Quiver's real command-line tools as subprocesses."""
+test data live. Tests run Quiver's real command-line tools as subprocesses, or
+load Quiver into the Python process through the C Data Interface shim."""
 import os
 import pathlib
 import subprocess
@@ -17,6 +18,16 @@ def integration_tool():
     if not tool.exists():
         pytest.fail(f"{tool} is not built; run `make build` first")
     return tool
+
+
+@pytest.fixture(scope="session")
+def cdata_shim_path():
+    """The shared library built from tests/interop/c_data_shim.c (plain builds only)."""
+    lib = BUILD / "libquiver_cdata_shim.so"
+    if not lib.exists():
+        pytest.fail(f"{lib} is not built; run `make build` first "
+                    "(sanitized builds do not make it)")
+    return lib
 
 
 def run_tool(tool, *args, stdin=None):
