@@ -1,0 +1,13 @@
+/* Quiver: every public module. */
+#ifndef QUIVER_H
+#define QUIVER_H
+
+#include "quiver/array.h"
+#include "quiver/c_data.h"
+#include "quiver/ipc.h"
+#include "quiver/memory.h"
+#include "quiver/pretty.h"
+#include "quiver/status.h"
+#include "quiver/type.h"
+
+#endif
