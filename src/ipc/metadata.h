@@ -2,7 +2,8 @@
  * DictionaryBatch) and the file Footer, to and from plain C structs. This is
  * the seam between the flatbuffer layer (flatbuf.c, metadata.c) and the IPC
  * readers and writers (which deal with bodies, dictionaries and framing).
- * Decoding verifies the flatbuffer first; nothing is read out of bounds. */
+ * Decoding checks every byte before reading it (the checked accessors of
+ * flatbuf.h double as the verifier); nothing is read out of bounds. */
 #ifndef QV_IPC_METADATA_H
 #define QV_IPC_METADATA_H
 
@@ -63,10 +64,18 @@ typedef struct qv_ipc_message {
   int64_t dictionary_id;      /* DICTIONARY_BATCH */
   bool is_delta;              /* DICTIONARY_BATCH */
   qv_metadata *custom_metadata; /* Message.custom_metadata; NULL if none */
+  /* The allocator batch.nodes and batch.buffers come from (set by decode; the
+   * default allocator when NULL). */
+  qv_allocator *alloc;
 } qv_ipc_message;
 
-/* Decodes a Message flatbuffer of `size` bytes (verified first). On failure
- * *out is left reset. Release with qv__ipc_message_reset. */
+/* Decodes a Message flatbuffer of `size` bytes; trailing padding is allowed.
+ * Every byte read is bounds-checked first, and values are checked against what
+ * Arrow allows (known union tags and enums, non-negative lengths and counts,
+ * buffers inside body_length). Tensor and SparseTensor messages, and the view
+ * and run-end-encoded types, give QV_NOT_IMPLEMENTED; malformed input gives
+ * QV_INVALID. alloc (NULL: the default) provides the node and buffer arrays.
+ * On failure *out is left reset. Release with qv__ipc_message_reset. */
 qv_status qv__ipc_message_decode(const uint8_t *data, int64_t size, qv_allocator *alloc,
                                  qv_ipc_message *out, qv_error *err) QV_MUST_USE;
 void qv__ipc_message_reset(qv_ipc_message *msg);
@@ -99,11 +108,18 @@ typedef struct qv_ipc_footer {
   int64_t n_record_batches;
   qv_ipc_block *record_batches;
   qv_metadata *custom_metadata; /* Footer.custom_metadata; NULL if none */
+  /* The allocator of the block arrays: set by decode; qv__ipc_footer_reset
+   * frees them with it (the default allocator when NULL). */
+  qv_allocator *alloc;
 } qv_ipc_footer;
 
+/* Decodes a Footer flatbuffer, checked like qv__ipc_message_decode. Release with
+ * qv__ipc_footer_reset. */
 qv_status qv__ipc_footer_decode(const uint8_t *data, int64_t size, qv_allocator *alloc,
                                 qv_ipc_footer *out, qv_error *err) QV_MUST_USE;
 void qv__ipc_footer_reset(qv_ipc_footer *footer);
+/* Appends a Footer flatbuffer. Writes version V5 and little endian whatever
+ * footer->version and footer->big_endian say; alloc is not used. */
 qv_status qv__ipc_footer_encode(const qv_ipc_footer *footer, qv_bytes *out,
                                 qv_error *err) QV_MUST_USE;
 

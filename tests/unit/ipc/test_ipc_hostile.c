@@ -123,7 +123,7 @@ static qv_status raw_batch_message(int16_t version, qv_ipc_message_type type, in
                                    qv_bytes *out, qv_error *err) {
   qv_fb_builder b;
   qv__fb_builder_init(&b, NULL);
-  qv_fb_ref nodes, buffers, comp = 0, batch, header, root;
+  qv_fb_ref nodes = 0, buffers = 0, comp = 0, batch = 0, header = 0, root = 0;
   uint8_t *p;
   qv_status st = qv__fb_create_vector(&b, h->n_nodes, 16, 8, &p, &nodes, err);
   for (int64_t i = 0; st == QV_OK && i < h->n_nodes; i++) {
