@@ -6,6 +6,7 @@ BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/*.c)))
 CMAKE_FLAGS ?=
 VENV := .venv/bin
 
@@ -49,7 +50,7 @@ interop: build
 	QUIVER_BUILD=$(abspath $(BUILD)) $(VENV)/python -m pytest -q tests/interop
 
 fuzz: $(BUILD_FUZZ)/build.ninja
-	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(FUZZ_TARGETS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzzers.sh $(BUILD_FUZZ)
 
 demo: deps build

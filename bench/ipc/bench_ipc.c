@@ -149,6 +149,7 @@ static double read_stream(qv_buffer *data, bool validate, int64_t expect_batches
   }
   double t = now() - t0;
   qv_ipc_stream_reader_destroy(r);
+  if (sink == 0xdeadbeef) printf("(unlikely checksum)\n"); /* keeps the reads alive */
   if (n != expect_batches) {
     fprintf(stderr, "bench_ipc: read %lld batches, wrote %lld\n", (long long)n, (long long)expect_batches);
     exit(1);
