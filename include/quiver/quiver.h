@@ -4,9 +4,14 @@
 
 #include "quiver/array.h"
 #include "quiver/c_data.h"
+#include "quiver/compute.h"
+#include "quiver/exec.h"
+#include "quiver/expr.h"
 #include "quiver/ipc.h"
 #include "quiver/memory.h"
+#include "quiver/plan.h"
 #include "quiver/pretty.h"
+#include "quiver/session.h"
 #include "quiver/status.h"
 #include "quiver/type.h"
 

@@ -116,8 +116,7 @@ qv_allocator *qv__ipc_encoder_allocator(const qv_ipc_encoder *enc);
 /* ---- concatenation (ipc_concat.c) ------------------------------------------ */
 
 /* A new array holding the values of a followed by those of b (same type);
- * used to apply delta dictionaries. Nested dictionary-encoded values must
- * share their dictionary (or a's must be a prefix of b's). */
+ * used to apply delta dictionaries. A thin wrapper of qv_array_concat. */
 qv_status qv__ipc_array_concat(qv_allocator *alloc, qv_array *a, qv_array *b, qv_array **out,
                                qv_error *err) QV_MUST_USE;
 
