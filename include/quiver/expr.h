@@ -6,14 +6,42 @@
  * not type-check cannot be built. Evaluation is vectorised: an expression
  * evaluates over a whole record batch and yields an array of the batch's
  * length (literals broadcast); kernels loop over whole columns with no
- * per-row indirect calls.
+ * per-row indirect calls. Built expressions may be evaluated by any number
+ * of threads at once.
  *
- * Type rules follow DuckDB and DataFusion: integers widen to the larger type,
- * integer and decimal combine as decimal, anything with a float becomes
- * float64; integer overflow is an error (QV_OUT_OF_RANGE), not a wrap;
- * decimal results take the precision and scale rules of DataFusion (add:
- * max(s1,s2) scale; multiply: s1+s2; divide: s1 + max(6, p2 + 1)... see
- * docs/api.md), capped at 38 digits. */
+ * Type rules follow DuckDB and DataFusion: integers widen to the larger type
+ * (a signed and an unsigned one to a signed type holding both); integer and
+ * decimal combine as decimal; anything with a float becomes float64; a
+ * literal adapts to the other operand (an integer literal to its integer
+ * type when it fits, a string literal to any type it casts to, so
+ * "l_shipdate <= '1998-09-02'" compares dates). Where a kernel needs one
+ * type, constructors insert implicit casts (folded right away for literals).
+ * Dictionary columns behave as their values.
+ *
+ * Arithmetic: integer overflow is an error (QV_OUT_OF_RANGE naming the
+ * operator and the values), never a wrap; integer and decimal division and
+ * modulo by zero are errors; floats follow IEEE. Integer division truncates,
+ * % takes the dividend's sign. Decimal results take the Hive/Spark rules
+ * that DataFusion follows, for decimal(p1,s1) op decimal(p2,s2):
+ *   + -  scale max(s1,s2), precision max(p1-s1, p2-s2) + max(s1,s2) + 1
+ *   *    scale s1+s2, precision p1+p2+1
+ *   /    scale max(6, s1+p2+1), precision p1-s1+s2+scale (rounded half away
+ *        from zero; DuckDB divides decimals in double instead)
+ *   %    scale max(s1,s2), precision min(p1-s1, p2-s2) + max(s1,s2)
+ * a precision over 38 becomes 38 with scale max(38 - integer digits,
+ * min(scale, 6)); a value that does not fit is QV_OUT_OF_RANGE. An integer
+ * joins as decimal(its digits, 0) (a literal: the digits of its value, so
+ * 1 - l_discount is decimal(16,2) for decimal(15,2), as in DuckDB).
+ * Dates: date +- integer days, date - date (int64 days), date or timestamp
+ * +- an interval literal (months first, clamped to the month's end).
+ *
+ * NULLs: comparisons and arithmetic are NULL when an operand is; AND, OR and
+ * NOT use three-valued logic (FALSE AND NULL is FALSE); IN is NULL when
+ * nothing matches and the list holds a NULL. AND/OR skip their right side
+ * when the left decides every row, and CASE/COALESCE evaluate each branch
+ * only on the rows that take it (so a guarded division does not fail).
+ * Casts round half away from zero when they drop decimal digits, and fail
+ * (naming the value) on unparsable strings and values out of range. */
 #ifndef QUIVER_EXPR_H
 #define QUIVER_EXPR_H
 
@@ -83,10 +111,32 @@ qv_status qv_expr_like(qv_expr *e, qv_expr *pattern, bool negated, bool case_ins
 qv_status qv_expr_case(qv_expr *base, qv_expr *const *whens, qv_expr *const *thens, int32_t n,
                        qv_expr *else_, qv_expr **out, qv_error *err) QV_MUST_USE;
 qv_status qv_expr_cast(qv_expr *e, qv_data_type *to, qv_expr **out, qv_error *err) QV_MUST_USE;
-/* A built-in function (coalesce, nullif, substring, upper, lower, trim,
- * length, concat, starts_with, date_part/extract, date_trunc, abs, round,
- * floor, ceil, ...) or a scalar UDF registered in `session`, by name
- * (case-insensitive). Errors: QV_NOT_FOUND "unknown function 'f'". */
+/* A built-in function or a scalar UDF registered in `session` (may be NULL:
+ * built-ins only), by name (case-insensitive); a UDF of the same name as a
+ * built-in wins. Built-ins:
+ *   conditional  coalesce(x, ...) (aliases ifnull, nvl), nullif(a, b)
+ *   strings      substring/substr(s, start[, len]) (1-based, in characters,
+ *                PostgreSQL rules for start < 1), upper, lower (ASCII),
+ *                trim/btrim/ltrim/rtrim(s[, chars]), length/char_length
+ *                (characters), octet_length, concat(x, ...) (skips NULLs,
+ *                never NULL; non-strings are cast to text), starts_with,
+ *                ends_with, contains
+ *   dates        date_part/extract('year'|'quarter'|'month'|'week'|'day'|
+ *                'dow'|'isodow'|'doy'|'hour'|'minute'|'second'|'millisecond'|
+ *                'microsecond'|'epoch', d) (int64; epoch float64),
+ *                date_trunc('year'|'quarter'|'month'|'week'|'day'|'hour'|
+ *                'minute'|'second', d) (same type as d), date_add(d, days),
+ *                date_sub(d, days), add_months(d, n), add_years(d, n) (end of
+ *                month clamped); the field/unit must be a string literal
+ *   math         abs, round(x[, digits]) (half away from zero; a decimal
+ *                keeps min(scale, digits) digits, digits a literal), floor,
+ *                ceil/ceiling, trunc, sign, and on float64: sqrt, cbrt, exp,
+ *                ln, log10, log2, power/pow
+ * A UDF's arguments are converted to its declared types when that loses
+ * nothing (or, for literals, when a cast exists); its result is checked
+ * against the declared type and the batch length at every call.
+ * Errors: QV_NOT_FOUND "unknown function 'f'", QV_TYPE_ERROR for argument
+ * counts and types. */
 qv_status qv_expr_function(const qv_session_state *session, const char *name, qv_expr *const *args,
                            int32_t n_args, qv_expr **out, qv_error *err) QV_MUST_USE;
 
