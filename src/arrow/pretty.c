@@ -100,7 +100,8 @@ static qv_status append_decimal(qv_bytes *out, const uint8_t *p, int n_words, in
     text[t++] = digits[i];
     if (scale > 0 && i == scale) text[t++] = '.';
   }
-  for (int32_t i = scale; i < 0; i++) text[t++] = '0';
+  bool zero = nd == 1 && digits[0] == '0';
+  for (int32_t i = scale; i < 0 && !zero; i++) text[t++] = '0'; /* negative scale: value * 10^-scale */
   return qv_bytes_append(out, text, t, err);
 }
 

@@ -42,6 +42,15 @@ QV_TEST(format_decimals_dates_timestamps) {
   CHECK(formats_as(f, 0, "1969-12-31T23:59:59.999"));
   CHECK(formats_as(g, 0, "01:02:03.000001"));
   CHECK(formats_as(h, 0, "-0001-12-31"));
+  qv_data_type *neg;
+  CHECK_OK(qv_type_decimal(QV_DECIMAL128, 5, -2, &neg, &err), &err);
+  qv_array *z = single(neg, 0), *k = single(neg, 12);
+  CHECK(z && k);
+  CHECK(formats_as(z, 0, "0"));
+  CHECK(formats_as(k, 0, "1200"));
+  qv_array_unref(z);
+  qv_array_unref(k);
+  qv_type_unref(neg);
   qv_array *all[] = {a, b, c, e, f, g, h};
   for (int i = 0; i < 7; i++) qv_array_unref(all[i]);
   qv_type_unref(d);
