@@ -11,6 +11,7 @@
 #include "quiver/ipc.h"
 #include "quiver/jsonl.h"
 #include "quiver/memory.h"
+#include "quiver/parquet.h"
 #include "quiver/plan.h"
 #include "quiver/pretty.h"
 #include "quiver/session.h"
