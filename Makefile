@@ -1,5 +1,5 @@
 # Front door for building, testing and running Quiver. See README.md.
-.PHONY: all deps build build-asan test unit unit-asan golden interop fuzz demo bench bench-ipc bench-sort clean
+.PHONY: all deps build build-asan test unit unit-asan golden interop fuzz demo bench bench-ipc bench-parquet bench-sort clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -56,10 +56,13 @@ fuzz: $(BUILD_FUZZ)/build.ninja
 demo: deps build
 	$(BUILD)/quiver-demo
 
-bench: bench-ipc bench-sort
+bench: bench-ipc bench-parquet bench-sort
 
 bench-ipc: deps build
 	$(BUILD)/bench_ipc
+
+bench-parquet: deps build
+	QUIVER_BUILD=$(abspath $(BUILD)) $(VENV)/python bench/parquet/run.py
 
 bench-sort: deps build
 	$(BUILD)/bench_sort

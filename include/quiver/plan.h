@@ -6,8 +6,11 @@
 #ifndef QUIVER_PLAN_H
 #define QUIVER_PLAN_H
 
+#include "quiver/csv.h"
 #include "quiver/exec.h"
 #include "quiver/expr.h"
+#include "quiver/ipc.h"
+#include "quiver/parquet.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,6 +27,128 @@ qv_status qv_plan_memory_scan(qv_schema *schema, qv_record_batch *const *const *
 qv_status qv_plan_values(qv_record_batch *rows, qv_exec_plan **out, qv_error *err) QV_MUST_USE;
 /* No rows (or, with one_row, a single row of no columns, for SELECT 1). */
 qv_status qv_plan_empty(qv_schema *schema, bool one_row, qv_exec_plan **out, qv_error *err) QV_MUST_USE;
+
+/* ---- file scans --------------------------------------------------------------
+ * ParquetScanExec, CsvScanExec and IpcScanExec read files into batches of
+ * a projection of the file schema.
+ *
+ * Files: each path is a file, a directory (listed recursively; names
+ * starting with '.' or '_' are skipped, and names not ending with
+ * `extension` when it is set) or a glob(3) pattern; directories and
+ * patterns expand in sorted order. A missing path or a pattern matching
+ * nothing fails the constructor (QV_NOT_FOUND naming it); a directory
+ * without files gives an empty scan.
+ *
+ * Partitions: the work is cut into groups of about equal bytes, one per
+ * output partition (at most target_partitions; fewer for little data), and
+ * partition p reads group p. Parquet files and CSV files read with
+ * newlines_in_values = false are split into byte ranges: a Parquet row
+ * group belongs to the range holding its midpoint
+ * (qv_parquet_row_group_in_range), a CSV record to the range where it
+ * starts, so every row is read exactly once whatever the split. Other
+ * inputs (Arrow IPC files, CSV with newlines in values) are read as whole
+ * files. `partitions` pins each path to a partition instead (the plan
+ * codec uses it to rebuild a scan exactly).
+ *
+ * Schema: `file_schema` when given (CSV: applied by position; Parquet and
+ * IPC: each file's columns are matched by name, a column missing from a
+ * file reads as nulls when its field is nullable), otherwise the schema of
+ * the first file (CSV: inferred from it). A file whose column has another
+ * type than the scan's schema fails the read with QV_TYPE_ERROR naming the
+ * file and column.
+ *
+ * Projection: only the projected columns (and those the predicate needs)
+ * are decoded. Parquet reads no other column chunk; CSV parses no other
+ * field (the others are delimited and copied as bytes, never parsed or
+ * checked); IPC batches are decoded whole (their buffers are mostly
+ * zero-copy) and the columns picked.
+ *
+ * Predicate: an optional boolean expression over the file schema. The scan
+ * applies it itself: its output holds exactly the rows where it is true, so
+ * a FilterExec above is not needed (keeping one is harmless). Parquet also
+ * skips row groups whose statistics prove that no row can match: the
+ * conjuncts of the form `column op literal` (op one of = < <= > >=, either
+ * side), `column BETWEEN literal AND literal`, `column IS [NOT] NULL`, where
+ * the column may be under a widening numeric or date cast. A row group is
+ * skipped only on proof: missing or unordered statistics, NaN (which sorts
+ * above every number) unless the file counts none, and nested columns never
+ * prune; inexact (truncated) bounds are used as the bounds they are.
+ *
+ * Batches: of at most batch_size rows (after the predicate, possibly fewer;
+ * empty batches are not returned). Memory comes from the task context's
+ * pool; the options' allocator is ignored.
+ *
+ * Errors while reading name the file: "parquet: data/a.parquet: not a
+ * Parquet file (no PAR1 magic)", "parquet: a.parquet: row group 2: column
+ * 'l_tax' page 3: ...", "csv: a.csv line 17 column 'x': ...". */
+
+/* Default of qv_file_scan_config.min_split_bytes: 4 MiB. */
+#define QV_FILE_SCAN_DEFAULT_MIN_SPLIT_BYTES ((int64_t)4 << 20)
+
+typedef struct qv_file_scan_config {
+  /* n_paths paths (borrowed during the call; copied). */
+  const char *const *paths;
+  int32_t n_paths;
+  /* Optional byte ranges, one per path (NULL: whole files): read bytes
+   * [range_begin[i], range_end[i]) of path i, range_end[i] < 0 meaning the
+   * end of the file. A path with a range must name one regular file. */
+  const int64_t *range_begin;
+  const int64_t *range_end;
+  /* Optional: the partition (0 <= p < target_partitions) that reads each
+   * path; NULL lets the scan balance the work itself. */
+  const int32_t *partitions;
+  /* Directory listings keep only names ending with this (".parquet");
+   * NULL: every file. Copied. */
+  const char *extension;
+  /* The schema of the files (borrowed; the scan takes a reference), or
+   * NULL to take the first file's. */
+  qv_schema *file_schema;
+  /* Indices of file schema fields to output, in order (copied); NULL:
+   * every field (n_projection ignored). n_projection 0 with a non-NULL
+   * pointer outputs no columns, only row counts. */
+  const int32_t *projection;
+  int32_t n_projection;
+  /* Boolean expression over the file schema, or NULL (see above). The scan
+   * takes a reference. */
+  qv_expr *predicate;
+  /* Most partitions (default 0: the number of online cores, as the
+   * session's target_partitions). */
+  int32_t target_partitions;
+  /* Splitting stops at stretches of this many bytes (default
+   * QV_FILE_SCAN_DEFAULT_MIN_SPLIT_BYTES): small inputs use fewer
+   * partitions. */
+  int64_t min_split_bytes;
+  /* Rows per batch (default 0: the session's batch_size, read when the
+   * plan executes). The batch_size of the format options is not used. */
+  int64_t batch_size;
+} qv_file_scan_config;
+
+/* Sets the defaults: no paths, whole files, no schema, every column, no
+ * predicate, automatic partitions, the session's batch size. */
+void qv_file_scan_config_init(qv_file_scan_config *config);
+
+/* A Parquet scan. opts may be NULL (defaults); it is copied. When no
+ * file_schema is given, the first file's footer is read now.
+ * Errors: QV_NOT_FOUND for a missing path; QV_INVALID for bad options,
+ * ranges or projection indices, and for a first file that is not Parquet
+ * (the reader's message names it); QV_TYPE_ERROR for a predicate that is
+ * not boolean or not built over file_schema's types; QV_NOMEM. */
+qv_status qv_plan_parquet_scan(const qv_file_scan_config *config, const qv_parquet_read_options *opts,
+                               qv_exec_plan **out, qv_error *err) QV_MUST_USE;
+
+/* A CSV scan. opts may be NULL (defaults: RFC 4180 with a header, not
+ * splittable); it is copied with its strings. Without file_schema the
+ * first file's schema is inferred now; every file must then have the same
+ * columns. file_name in opts is ignored: messages name each file.
+ * Errors: as qv_plan_parquet_scan, with the CSV reader's messages. */
+qv_status qv_plan_csv_scan(const qv_file_scan_config *config, const qv_csv_read_options *opts,
+                           qv_exec_plan **out, qv_error *err) QV_MUST_USE;
+
+/* An Arrow IPC file-format scan (whole files; no byte ranges). opts may be
+ * NULL (defaults: full validation); it is copied.
+ * Errors: as qv_plan_parquet_scan, with the IPC reader's messages. */
+qv_status qv_plan_ipc_scan(const qv_file_scan_config *config, const qv_ipc_read_options *opts,
+                           qv_exec_plan **out, qv_error *err) QV_MUST_USE;
 
 /* ---- row-wise operators ------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
 
 #include "quiver/array.h"
 #include "quiver/c_data.h"
+#include "quiver/codec.h"
 #include "quiver/compute.h"
 #include "quiver/csv.h"
 #include "quiver/exec.h"

@@ -92,6 +92,39 @@ typedef struct qv_aggregate_udf {
   void (*destroy)(void *user_data);
 } qv_aggregate_udf;
 
+/* ---- extension codecs --------------------------------------------------------
+ * How user operators (built with qv_exec_plan_create_custom, include/quiver/
+ * exec.h) travel in a serialized plan (include/quiver/codec.h). The plan
+ * encoder hands a custom node to the codec registered under the node's name
+ * (qv_exec_plan_name, i.e. its vtable's name), which writes the operator's
+ * own parameters as opaque payload bytes; the wire carries {name, payload,
+ * inputs}. The decoder first decodes the inputs, then asks the codec
+ * registered under that name in the receiving session to rebuild the node.
+ * Coordinator and workers must register the same codecs. encode and decode
+ * may run on several threads at once (one plan each). */
+
+typedef struct qv_exec_plan qv_exec_plan;
+
+typedef struct qv_extension_codec {
+  /* The operator name this codec handles (case-sensitive); copied. */
+  const char *name;
+  /* Appends node's parameters to payload (not its inputs: they are encoded
+   * as ordinary plans). node is a custom node named `name`; read its state
+   * with qv_exec_plan_custom_state. */
+  qv_status (*encode)(void *user_data, const qv_exec_plan *node, qv_bytes *payload, qv_error *err);
+  /* Rebuilds the node from payload[0..len) (untrusted bytes: check them) and
+   * its decoded inputs (borrowed; take references to keep them), in the
+   * session the plan is decoded for. Sets *out to a new node (the caller owns
+   * one reference). An error fails the whole decode, its message prefixed
+   * with where the node sits in the plan. */
+  qv_status (*decode)(void *user_data, const uint8_t *payload, int64_t len, qv_exec_plan *const *inputs,
+                      int32_t n_inputs, qv_session_state *session, qv_exec_plan **out, qv_error *err);
+  void *user_data;
+  /* Called once when the last builder or session holding the codec is gone;
+   * may be NULL. */
+  void (*destroy)(void *user_data);
+} qv_extension_codec;
+
 /* ---- builder ------------------------------------------------------------- */
 
 /* A builder with the default configuration and the built-in functions.
@@ -111,6 +144,15 @@ qv_status qv_session_state_builder_add_scalar_udf(qv_session_state_builder *b, c
                                                   qv_error *err) QV_MUST_USE;
 qv_status qv_session_state_builder_add_aggregate_udf(qv_session_state_builder *b,
                                                      const qv_aggregate_udf *udf, qv_error *err) QV_MUST_USE;
+
+/* Registers an extension codec (copied); from now on the builder and every
+ * state built from it own codec->user_data, and call codec->destroy once the
+ * last of them is gone. A codec of the same name replaces an earlier one.
+ * Errors: QV_INVALID for a missing name, encode or decode function (the
+ * caller then keeps user_data); QV_NOMEM (user_data is destroyed). */
+qv_status qv_session_state_builder_add_extension_codec(qv_session_state_builder *b,
+                                                       const qv_extension_codec *codec,
+                                                       qv_error *err) QV_MUST_USE;
 
 /* Builds an immutable state (the caller owns one reference). The builder stays
  * usable. Errors: QV_NOMEM. */

@@ -1,6 +1,7 @@
 /* Session state and its builder: typed configuration settable from strings,
- * the registry of user scalar and aggregate functions, and the allocator that
- * query memory pools draw from. A built state is immutable and shared. */
+ * the registries of user scalar and aggregate functions and of extension
+ * codecs, and the allocator that query memory pools draw from. A built state
+ * is immutable and shared. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -39,15 +40,30 @@ typedef struct registry {
   udf_entry **items;
 } registry;
 
+/* A registered extension codec, shared like udf_entry. */
+typedef struct codec_entry {
+  atomic_int_fast64_t refcount;
+  qv_extension_codec codec; /* codec.name points at name */
+  char *name;
+} codec_entry;
+
+typedef struct codec_registry {
+  int32_t n;
+  int32_t cap;
+  codec_entry **items;
+} codec_registry;
+
 struct qv_session_state_builder {
   config cfg;
   registry udfs;
+  codec_registry codecs;
 };
 
 struct qv_session_state {
   atomic_int_fast64_t refcount;
   config cfg;
   registry udfs;
+  codec_registry codecs;
 };
 
 static void entry_unref(udf_entry *e) {
@@ -113,6 +129,55 @@ static const udf_entry *registry_find(const registry *r, const char *name, bool 
   for (int32_t i = 0; i < r->n; i++)
     if (r->items[i]->aggregate == aggregate && strcasecmp(r->items[i]->name, name) == 0) return r->items[i];
   return NULL;
+}
+
+static void codec_unref(codec_entry *e) {
+  if (!e || atomic_fetch_sub(&e->refcount, 1) != 1) return;
+  if (e->codec.destroy) e->codec.destroy(e->codec.user_data);
+  free(e->name);
+  free(e);
+}
+
+static void codecs_reset(codec_registry *r) {
+  for (int32_t i = 0; i < r->n; i++) codec_unref(r->items[i]);
+  free(r->items);
+  memset(r, 0, sizeof *r);
+}
+
+static qv_status codecs_copy(const codec_registry *src, codec_registry *dst, qv_error *err) {
+  memset(dst, 0, sizeof *dst);
+  if (!src->n) return QV_OK;
+  dst->items = calloc((size_t)src->n, sizeof *dst->items);
+  if (!dst->items) return qv_error_set(err, QV_NOMEM, "session: out of memory");
+  for (int32_t i = 0; i < src->n; i++) {
+    atomic_fetch_add(&src->items[i]->refcount, 1);
+    dst->items[i] = src->items[i];
+  }
+  dst->n = dst->cap = src->n;
+  return QV_OK;
+}
+
+/* Adds e (taking over its reference), replacing a codec of the same name. */
+static qv_status codecs_put(codec_registry *r, codec_entry *e, qv_error *err) {
+  for (int32_t i = 0; i < r->n; i++) {
+    if (strcmp(r->items[i]->name, e->name) == 0) {
+      codec_unref(r->items[i]);
+      r->items[i] = e;
+      return QV_OK;
+    }
+  }
+  if (r->n == r->cap) {
+    int32_t cap = r->cap ? r->cap * 2 : 4;
+    codec_entry **items = realloc(r->items, (size_t)cap * sizeof *items);
+    if (!items) {
+      codec_unref(e);
+      return qv_error_set(err, QV_NOMEM, "session: out of memory");
+    }
+    r->items = items;
+    r->cap = cap;
+  }
+  r->items[r->n++] = e;
+  return QV_OK;
 }
 
 static void config_defaults(config *c) {
@@ -187,6 +252,7 @@ qv_status qv_session_state_builder_create(qv_session_state_builder **out, qv_err
 void qv_session_state_builder_destroy(qv_session_state_builder *b) {
   if (!b) return;
   registry_reset(&b->udfs);
+  codecs_reset(&b->codecs);
   free(b);
 }
 
@@ -258,6 +324,25 @@ qv_status qv_session_state_builder_add_aggregate_udf(qv_session_state_builder *b
   return registry_put(&b->udfs, e, err);
 }
 
+qv_status qv_session_state_builder_add_extension_codec(qv_session_state_builder *b,
+                                                       const qv_extension_codec *codec, qv_error *err) {
+  if (!codec || !codec->name || !*codec->name)
+    return qv_error_set(err, QV_INVALID, "extension codec: missing name");
+  if (!codec->encode || !codec->decode)
+    return qv_error_set(err, QV_INVALID, "extension codec '%s': needs both encode and decode", codec->name);
+  codec_entry *e = calloc(1, sizeof *e);
+  if (e) e->name = strdup(codec->name);
+  if (!e || !e->name) {
+    free(e);
+    if (codec->destroy) codec->destroy(codec->user_data);
+    return qv_error_set(err, QV_NOMEM, "extension codec '%s': out of memory", codec->name);
+  }
+  atomic_init(&e->refcount, 1);
+  e->codec = *codec;
+  e->codec.name = e->name;
+  return codecs_put(&b->codecs, e, err);
+}
+
 qv_status qv_session_state_builder_build(qv_session_state_builder *b, qv_session_state **out, qv_error *err) {
   *out = NULL;
   qv_session_state *s = calloc(1, sizeof *s);
@@ -265,6 +350,10 @@ qv_status qv_session_state_builder_build(qv_session_state_builder *b, qv_session
   atomic_init(&s->refcount, 1);
   s->cfg = b->cfg;
   qv_status st = registry_copy(&b->udfs, &s->udfs, err);
+  if (st == QV_OK) {
+    st = codecs_copy(&b->codecs, &s->codecs, err);
+    if (st != QV_OK) registry_reset(&s->udfs);
+  }
   if (st != QV_OK) {
     free(s);
     return st;
@@ -289,6 +378,7 @@ qv_session_state *qv_session_state_ref(qv_session_state *s) {
 void qv_session_state_unref(qv_session_state *s) {
   if (!s || atomic_fetch_sub(&s->refcount, 1) != 1) return;
   registry_reset(&s->udfs);
+  codecs_reset(&s->codecs);
   free(s);
 }
 
@@ -316,6 +406,13 @@ const qv_scalar_udf *qv__session_find_scalar_udf(const qv_session_state *s, cons
 const qv_aggregate_udf *qv__session_find_aggregate_udf(const qv_session_state *s, const char *name) {
   const udf_entry *e = registry_find(&s->udfs, name, true);
   return e ? &e->agg : NULL;
+}
+
+const qv_extension_codec *qv__session_find_extension_codec(const qv_session_state *s, const char *name) {
+  if (!s || !name) return NULL;
+  for (int32_t i = 0; i < s->codecs.n; i++)
+    if (strcmp(s->codecs.items[i]->name, name) == 0) return &s->codecs.items[i]->codec;
+  return NULL;
 }
 
 qv_allocator *qv__session_allocator(const qv_session_state *s) {

@@ -265,7 +265,9 @@ qv_status qv__fb_table_vector(const qv_fb_table *t, int field, int32_t elem_size
     return qv_error_set(err, QV_INVALID, "flatbuffer: vector at %lld of %lld elements of %d "
                         "bytes exceeds the %lld-byte buffer", (long long)pos, (long long)n,
                         (int)elem_size, (long long)r->size);
-  if ((pos + 4) & (elem_align - 1))
+  /* An empty vector has no element to misalign: flatbuffers writers (Arrow
+   * C++'s footer without dictionaries) leave it only 4-byte aligned. */
+  if (n > 0 && ((pos + 4) & (elem_align - 1)))
     return qv_error_set(err, QV_INVALID, "flatbuffer: vector at %lld: elements are not %d-byte "
                         "aligned", (long long)pos, (int)elem_align);
   QV_RETURN_NOT_OK(charge_bytes(r, bytes, err));
