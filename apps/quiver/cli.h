@@ -93,6 +93,10 @@ void qv__cli_sink_destroy(qv_cli_sink *s);
 /* `quiver schema FILE`: returns the exit code. */
 int qv__cli_schema(const char *path);
 
+/* `quiver convert IN OUT [options]` (convert.c), given the arguments after
+ * "convert": returns the exit code. */
+int qv__cli_convert(int argc, char **argv);
+
 /* ---- value text ------------------------------------------------------------------- */
 
 /* Appends value i of a as CSV field text (without quoting): empty for null,

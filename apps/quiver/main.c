@@ -3,6 +3,7 @@
  *   quiver cat FILE... [--format table|csv|json|arrow] [--columns a,b] [--limit N]
  *              [--batch-size N]
  *   quiver schema FILE
+ *   quiver convert IN OUT.parquet [--compression zstd|snappy|none|...] [--row-group-size N] ...
  *
  * `cat` prints Parquet files and Arrow IPC files or streams (the format is
  * recognised from the bytes, not the name; "-" reads standard input);
@@ -26,6 +27,14 @@ static const char usage_text[] =
     "      stream on standard output). --columns: only these top-level\n"
     "      columns, in this order. --limit: at most N rows in all.\n"
     "      --batch-size N: read Parquet in batches of at most N rows.\n"
+    "  convert IN OUT.parquet [--compression zstd|snappy|gzip|brotli|lz4|none]\n"
+    "          [--compression-level N] [--row-group-size N] [--page-size BYTES]\n"
+    "          [--page-version 1|2] [--no-dictionary] [--dictionary-size BYTES]\n"
+    "          [--no-statistics] [--no-arrow-schema] [--checksums]\n"
+    "      write the rows of any file `cat` reads as a Parquet file (default\n"
+    "      zstd, row groups of 1Mi rows, 1 MiB pages, dictionaries where they\n"
+    "      pay off, statistics, the Arrow schema kept). \"-\" is standard\n"
+    "      input or output.\n"
     "  schema FILE\n"
     "      print the Arrow schema; for Parquet also the row groups and, per\n"
     "      column chunk, its codec, encodings and statistics.\n"
@@ -173,6 +182,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "cat") == 0) return cmd_cat(argc - 2, argv + 2);
+  if (strcmp(cmd, "convert") == 0) return qv__cli_convert(argc - 2, argv + 2);
   if (strcmp(cmd, "schema") == 0) {
     if (argc != 3 || argv[2][0] == '-') {
       if (argc == 3 && strcmp(argv[2], "-") == 0) return qv__cli_schema("/dev/stdin");

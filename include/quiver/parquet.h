@@ -1,4 +1,5 @@
-/* Apache Parquet: reading files into Arrow record batches.
+/* Apache Parquet: reading files into Arrow record batches, and writing
+ * record batches as Parquet files (the "Writing" section at the end).
  *
  * A qv_parquet_reader opens a file (from a path, or from a buffer holding the
  * whole file), decodes and verifies its footer, and converts the Parquet
@@ -57,6 +58,7 @@
 #include <stdint.h>
 
 #include "quiver/array.h"
+#include "quiver/ipc.h"
 #include "quiver/memory.h"
 #include "quiver/status.h"
 #include "quiver/type.h"
@@ -307,6 +309,165 @@ qv_status qv_parquet_batch_reader_next(qv_parquet_batch_reader *br, qv_record_ba
 
 /* br may be NULL. */
 void qv_parquet_batch_reader_destroy(qv_parquet_batch_reader *br);
+
+/* =========================================================================
+ * Writing
+ * =========================================================================
+ *
+ * A qv_parquet_writer turns record batches into a Parquet file written to a
+ * sink (the qv_ipc_sink of quiver/ipc.h: qv_ipc_sink_file, qv_ipc_sink_bytes
+ * or your own). Rows are buffered into the current row group, encoded page
+ * by page as they arrive (only the encoded, compressed pages of one row
+ * group are held in memory), and the row group is written out when it
+ * reaches row_group_size rows or the writer is closed; close writes the
+ * footer. Batches are cut across row groups as needed, so row groups hold
+ * exactly row_group_size rows except the last.
+ *
+ * Type mapping (Arrow -> Parquet; nullable fields are OPTIONAL, others
+ * REQUIRED):
+ *   bool -> BOOLEAN; int8/int16 -> INT32 INT(8|16, true); uint8/uint16/
+ *   uint32 -> INT32 INT(bits, false); int32 -> INT32; int64 -> INT64;
+ *   uint64 -> INT64 INT(64, false); float16 -> FIXED_LEN_BYTE_ARRAY(2)
+ *   FLOAT16; float32 -> FLOAT; float64 -> DOUBLE;
+ *   decimal128/256(p, s) -> DECIMAL(p, s) on INT32 (p <= 9), INT64
+ *   (p <= 18), else FIXED_LEN_BYTE_ARRAY of the fewest bytes holding p
+ *   digits (big-endian two's complement);
+ *   date32 -> INT32 DATE; date64 -> INT32 DATE (days, rounded down);
+ *   time32(s|ms) -> INT32 TIME(MILLIS) (seconds scaled); time64(us|ns) ->
+ *   INT64 TIME(MICROS|NANOS); timestamp(s|ms|us|ns, tz) -> INT64
+ *   TIMESTAMP(MILLIS|MICROS|NANOS, isAdjustedToUTC = tz present), seconds
+ *   scaled to milliseconds; duration -> INT64;
+ *   utf8/large_utf8 -> BYTE_ARRAY STRING; binary/large_binary -> BYTE_ARRAY;
+ *   fixed_size_binary(n) -> FIXED_LEN_BYTE_ARRAY(n); null -> INT32
+ *   UNKNOWN (always null);
+ *   dictionary(index, value) -> the value type's mapping; with dictionary
+ *   encoding on, each Arrow dictionary entry used is looked up once and the
+ *   indices map straight to Parquet dictionary indices;
+ *   list/large_list/fixed_size_list -> the three-level LIST
+ *   (<name> { repeated group list { element } }); struct -> a group; map ->
+ *   MAP (<name> { repeated group key_value { required key; value } }).
+ *   With store_arrow_schema, the Arrow schema is kept under "ARROW:schema"
+ *   so that Arrow readers (Quiver's and pyarrow's) restore large types, time
+ *   zones, durations and (pyarrow) dictionaries; as from Arrow's own
+ *   files, date64 and second units come back as date32 and milliseconds,
+ *   the types Parquet stores, and fixed-size lists come back as lists (the
+ *   recorded type says list: null slots hold no elements in the file, which
+ *   Arrow readers cannot turn back into fixed-size lists). Other schema
+ *   metadata become the footer's key-value metadata; a field's
+ *   "PARQUET:field_id" metadata becomes its field_id.
+ *   Not writable: unions and intervals (QV_NOT_IMPLEMENTED at create).
+ *
+ * Encodings: data pages v1 (default) or v2; RLE_DICTIONARY with a PLAIN
+ * dictionary page when a chunk's first page shows the dictionary pays off
+ * (dictionary plus indices smaller than the values PLAIN), falling back to
+ * PLAIN for the rest of the chunk when the dictionary outgrows
+ * dictionary_page_size; PLAIN otherwise; levels (and v2 booleans) in the
+ * RLE / bit-packing hybrid. Pages end at row boundaries. Not written: page
+ * statistics, page indexes, bloom filters, the DELTA_* and
+ * BYTE_STREAM_SPLIT encodings.
+ *
+ * Statistics (column chunks): min and max in the order of the logical type
+ * (unsigned for INT(bits, false), signed for decimals, byte-wise for
+ * strings and binary; NaN skipped, zero bounds written as -0.0 / +0.0), and
+ * null_count, which counts level entries without a value (nulls at any
+ * level and empty lists; for flat columns, the nulls).
+ *
+ * A writer is not thread-safe; use one per thread. */
+
+/* Default of qv_parquet_write_options.row_group_size (rows). */
+#define QV_PARQUET_DEFAULT_ROW_GROUP_SIZE ((int64_t)1 << 20)
+/* Default of qv_parquet_write_options.data_page_size (bytes). */
+#define QV_PARQUET_DEFAULT_DATA_PAGE_SIZE ((int64_t)1 << 20)
+/* Default of qv_parquet_write_options.dictionary_page_size (bytes). */
+#define QV_PARQUET_DEFAULT_DICTIONARY_PAGE_SIZE ((int64_t)1 << 20)
+/* Default of qv_parquet_write_options.max_statistics_size (bytes). */
+#define QV_PARQUET_DEFAULT_MAX_STATISTICS_SIZE 4096
+
+typedef struct qv_parquet_write_options {
+  /* Allocator for the writer, its pages and footer. NULL:
+   * qv_default_allocator(). */
+  qv_allocator *alloc;
+  /* Rows per row group (default QV_PARQUET_DEFAULT_ROW_GROUP_SIZE). */
+  int64_t row_group_size;
+  /* Target size of a data page before compression, in bytes (default
+   * QV_PARQUET_DEFAULT_DATA_PAGE_SIZE); pages end at the first row
+   * boundary past it. */
+  int64_t data_page_size;
+  /* Codec of every page (default QV_PARQUET_UNCOMPRESSED): UNCOMPRESSED,
+   * SNAPPY, GZIP, BROTLI, ZSTD, LZ4_RAW or LZ4 (Hadoop framing). */
+  qv_parquet_codec compression;
+  /* Codec level; 0 (default) is the codec's default: ZSTD 1, GZIP 6,
+   * BROTLI 8. Ignored by SNAPPY and LZ4. */
+  int compression_level;
+  /* Try dictionary encoding (default true). */
+  bool dictionary;
+  /* Largest dictionary (its PLAIN bytes) before a chunk falls back to
+   * PLAIN (default QV_PARQUET_DEFAULT_DICTIONARY_PAGE_SIZE). */
+  int64_t dictionary_page_size;
+  /* Write column chunk statistics (default true). */
+  bool statistics;
+  /* Min and max longer than this many bytes are left out (default
+   * QV_PARQUET_DEFAULT_MAX_STATISTICS_SIZE); the null count stays. */
+  int64_t max_statistics_size;
+  /* 1 (default) or 2. */
+  int data_page_version;
+  /* Store the Arrow schema under "ARROW:schema" (default true). */
+  bool store_arrow_schema;
+  /* Write a CRC-32 in every page header (default false). */
+  bool page_checksums;
+  /* The footer's created_by; NULL: "quiver version 0.1.0". Copied. */
+  const char *created_by;
+} qv_parquet_write_options;
+
+/* Sets the defaults described above. */
+void qv_parquet_write_options_init(qv_parquet_write_options *opts);
+
+typedef struct qv_parquet_writer qv_parquet_writer;
+
+/* Creates a writer of batches of `schema` (the writer takes a reference)
+ * and writes the leading magic to sink. opts may be NULL (defaults); it is
+ * copied. The sink must stay usable until the writer is destroyed.
+ * Errors: QV_INVALID for bad options (data_page_version not 1 or 2, negative
+ * sizes); QV_NOT_IMPLEMENTED for a type without a Parquet form (naming the
+ * field) or an unsupported codec (LZO); the sink's errors; QV_NOMEM. */
+qv_status qv_parquet_writer_create(qv_schema *schema, const qv_parquet_write_options *opts,
+                                   qv_ipc_sink sink, qv_parquet_writer **out,
+                                   qv_error *err) QV_MUST_USE;
+
+/* Appends the rows of batch, whose columns must have the writer schema's
+ * types (field names and metadata are not compared). Full row groups are
+ * written to the sink. The batch is not referenced after the call.
+ * Errors: QV_INVALID for a batch that does not match the schema, or a null
+ * in a non-nullable field (where its parents are valid), both detected
+ * before anything is written, so the writer stays usable; after a closed
+ * writer; QV_INVALID for values over Parquet's 2 GiB limits, the sink's
+ * errors and QV_NOMEM, after which the writer is broken: every later call
+ * fails with QV_INVALID. */
+qv_status qv_parquet_writer_write(qv_parquet_writer *w, qv_record_batch *batch,
+                                  qv_error *err) QV_MUST_USE;
+
+/* Ends the current row group now (if it has rows), so that the next rows
+ * start a new one. Errors: those of qv_parquet_writer_write. */
+qv_status qv_parquet_writer_flush(qv_parquet_writer *w, qv_error *err) QV_MUST_USE;
+
+/* Writes the last row group and the footer. Without it the output is not a
+ * Parquet file. Further writes fail with QV_INVALID.
+ * Errors: those of qv_parquet_writer_write. */
+qv_status qv_parquet_writer_close(qv_parquet_writer *w, qv_error *err) QV_MUST_USE;
+
+/* Bytes written to the sink so far. */
+int64_t qv_parquet_writer_bytes_written(const qv_parquet_writer *w);
+
+/* Frees the writer without writing anything more. w may be NULL. */
+void qv_parquet_writer_destroy(qv_parquet_writer *w);
+
+/* Writes n batches of `schema` to a new file at path (replaced if it
+ * exists). opts may be NULL. On failure the partial file is removed.
+ * Errors: QV_IO when the file cannot be created or written (naming it);
+ * those of the writer. */
+qv_status qv_parquet_write_file(const char *path, qv_schema *schema, qv_record_batch *const *batches,
+                                int64_t n, const qv_parquet_write_options *opts,
+                                qv_error *err) QV_MUST_USE;
 
 #ifdef __cplusplus
 }
