@@ -20,7 +20,8 @@ typedef enum qv_cli_format {
   QV_CLI_FORMAT_UNKNOWN = 0,
   QV_CLI_FORMAT_PARQUET,
   QV_CLI_FORMAT_ARROW_FILE,
-  QV_CLI_FORMAT_ARROW_STREAM
+  QV_CLI_FORMAT_ARROW_STREAM,
+  QV_CLI_FORMAT_CSV
 } qv_cli_format;
 
 typedef struct qv_cli_source qv_cli_source;
@@ -61,6 +62,10 @@ void qv__cli_source_destroy(qv_cli_source *s);
 extern const qv_cli_source_ops qv__cli_parquet_source;
 extern const qv_cli_source_ops qv__cli_ipc_file_source;
 extern const qv_cli_source_ops qv__cli_ipc_stream_source;
+/* Delimited text (source_csv.c); the dialect is sniffed from the first line. */
+extern const qv_cli_source_ops qv__cli_csv_source;
+/* Whether the first bytes look like text (no NUL byte): CSV is the fallback. */
+bool qv__cli_looks_like_text(const uint8_t *data, int64_t size);
 
 /* The indices of `columns` in schema; errors name the missing column and list
  * the available ones. *out is malloc'ed. */

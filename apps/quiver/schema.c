@@ -139,6 +139,21 @@ static int ipc_schema(qv_buffer *data, const char *path, bool file) {
   return 0;
 }
 
+/* Delimited text: the dialect and the inferred schema, through the CSV source. */
+static int csv_schema(const char *path) {
+  qv_error err;
+  qv_error_init(&err);
+  qv_cli_source *src;
+  if (qv__cli_source_open(path, NULL, 0, 0, &src, &err) != QV_OK) {
+    fprintf(stderr, "quiver: %s\n", err.message);
+    return 1;
+  }
+  printf("format: delimited text (types inferred)\n");
+  print_schema(src->schema);
+  qv__cli_source_destroy(src);
+  return 0;
+}
+
 int qv__cli_schema(const char *path) {
   qv_error err;
   qv_error_init(&err);
@@ -152,8 +167,9 @@ int qv__cli_schema(const char *path) {
     case QV_CLI_FORMAT_PARQUET: rc = parquet_schema(data, path); break;
     case QV_CLI_FORMAT_ARROW_FILE: rc = ipc_schema(data, path, true); break;
     case QV_CLI_FORMAT_ARROW_STREAM: rc = ipc_schema(data, path, false); break;
+    case QV_CLI_FORMAT_CSV: rc = csv_schema(path); break;
     default:
-      fprintf(stderr, "quiver: %s: unknown file format (not Parquet or Arrow IPC)\n", path);
+      fprintf(stderr, "quiver: %s: unknown file format (not Parquet, Arrow IPC or text)\n", path);
       rc = 1;
   }
   qv_buffer_unref(data);

@@ -1,7 +1,7 @@
 /* Input sources of the `quiver` tool. A file is read whole (memory-mapped)
  * and its format recognised from its first bytes, never from its name:
  * "PAR1" is Parquet, "ARROW1" an Arrow IPC file, 0xFFFFFFFF an Arrow IPC
- * stream. Each format is a qv_cli_source_ops (open / next batch / destroy);
+ * stream, and text (no NUL byte) delimited text. Each format is a qv_cli_source_ops (open / next batch / destroy);
  * this file holds the dispatch, the column projection helpers and the two
  * IPC sources; the Parquet source is in source_parquet.c. */
 #include <stdlib.h>
@@ -15,6 +15,7 @@ qv_cli_format qv__cli_detect_format(const uint8_t *data, int64_t size) {
   if (size >= 4 && memcmp(data, "PAR1", 4) == 0) return QV_CLI_FORMAT_PARQUET;
   if (size >= 6 && memcmp(data, "ARROW1", 6) == 0) return QV_CLI_FORMAT_ARROW_FILE;
   if (size >= 4 && memcmp(data, "\xff\xff\xff\xff", 4) == 0) return QV_CLI_FORMAT_ARROW_STREAM;
+  if (qv__cli_looks_like_text(data, size)) return QV_CLI_FORMAT_CSV;
   return QV_CLI_FORMAT_UNKNOWN;
 }
 
@@ -64,9 +65,10 @@ qv_status qv__cli_source_open(const char *path, const char *const *columns, int3
     case QV_CLI_FORMAT_PARQUET: ops = &qv__cli_parquet_source; break;
     case QV_CLI_FORMAT_ARROW_FILE: ops = &qv__cli_ipc_file_source; break;
     case QV_CLI_FORMAT_ARROW_STREAM: ops = &qv__cli_ipc_stream_source; break;
+    case QV_CLI_FORMAT_CSV: ops = &qv__cli_csv_source; break;
     default:
       qv_buffer_unref(data);
-      return qv_error_set(err, QV_INVALID, "%s: unknown file format (not Parquet or Arrow IPC)", path);
+      return qv_error_set(err, QV_INVALID, "%s: unknown file format (not Parquet, Arrow IPC or text)", path);
   }
   qv_cli_source *s = calloc(1, sizeof *s);
   if (!s) {
