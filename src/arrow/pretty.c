@@ -105,24 +105,6 @@ static qv_status append_decimal(qv_bytes *out, const uint8_t *p, int n_words, in
   return qv_bytes_append(out, text, t, err);
 }
 
-/* The fewest significant digits that read back as exactly the same value
- * (9 for float32 and 17 for float64 always do). */
-static qv_status append_shortest(qv_bytes *out, double v, bool single, qv_error *err) {
-  char buf[40];
-  /* At least as many digits as the integer part has, so that %g does not
-   * switch to an exponent for whole numbers below 1e16 (1000, not 1e+03). */
-  double mag = v < 0 ? -v : v;
-  int min_digits = 1;
-  for (double p = 10; p <= mag && min_digits < 16; p *= 10) min_digits++;
-  for (int digits = min_digits; digits <= 17; digits++) {
-    snprintf(buf, sizeof buf, "%.*g", digits, v);
-    double back = strtod(buf, NULL);
-    if (single ? (float)back == (float)v : back == v) break;
-    if (v != v) break; /* NaN never compares equal */
-  }
-  return append_str(out, buf, err);
-}
-
 static int64_t list_offset(const qv_array *a, int64_t i, bool large) {
   const uint8_t *p = qv__array_data(a, 1);
   return large ? ((const int64_t *)p)[a->offset + i] : ((const int32_t *)p)[a->offset + i];
@@ -160,8 +142,8 @@ qv_status qv_format_value(const qv_array *a, int64_t i, qv_bytes *out, qv_error 
     case QV_UINT32: return appendf(out, err, "%" PRIu32, ((const uint32_t *)v)[k]);
     case QV_UINT64: return appendf(out, err, "%" PRIu64, ((const uint64_t *)v)[k]);
     case QV_FLOAT16: return appendf(out, err, "half(0x%04x)", ((const uint16_t *)v)[k]);
-    case QV_FLOAT32: return append_shortest(out, ((const float *)v)[k], true, err);
-    case QV_FLOAT64: return append_shortest(out, ((const double *)v)[k], false, err);
+    case QV_FLOAT32: return appendf(out, err, "%.9g", ((const float *)v)[k]);
+    case QV_FLOAT64: return appendf(out, err, "%.17g", ((const double *)v)[k]);
     case QV_DECIMAL128: return append_decimal(out, v + k * 16, 2, t->scale, err);
     case QV_DECIMAL256: return append_decimal(out, v + k * 32, 4, t->scale, err);
     case QV_DATE32: return append_date(out, ((const int32_t *)v)[k], err);

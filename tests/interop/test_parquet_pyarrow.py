@@ -573,9 +573,11 @@ def test_cli_errors(quiver, tmp_path):
     assert proc.returncode == 2
     proc = run(quiver, "cat", "--columns", "nope", TESTDATA / "binary.parquet", check=False)
     assert proc.returncode == 1 and "no column 'nope' (columns: foo)" in proc.stderr.decode()
-    text = tmp_path / "notes.txt"
-    text.write_text("hello")
-    proc = run(quiver, "cat", text, check=False)
+    # Text is read as CSV now; bytes that are neither a known format nor text
+    # are refused.
+    blob = tmp_path / "notes.bin"
+    blob.write_bytes(b"\x00hello")
+    proc = run(quiver, "cat", blob, check=False)
     assert proc.returncode == 1 and "unknown file format" in proc.stderr.decode()
 
 
