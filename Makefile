@@ -1,5 +1,5 @@
 # Front door for building, testing and running Quiver. See README.md.
-.PHONY: all deps build build-asan test unit unit-asan golden interop fuzz demo bench bench-ipc bench-parquet bench-sort clean
+.PHONY: all deps build build-asan test unit unit-asan golden interop fuzz demo bench bench-ipc bench-parquet bench-sort bench-engine clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -56,7 +56,7 @@ fuzz: $(BUILD_FUZZ)/build.ninja
 demo: deps build
 	$(BUILD)/quiver-demo
 
-bench: bench-ipc bench-parquet bench-sort
+bench: bench-ipc bench-parquet bench-sort bench-engine
 
 bench-ipc: deps build
 	$(BUILD)/bench_ipc
@@ -66,6 +66,9 @@ bench-parquet: deps build
 
 bench-sort: deps build
 	$(BUILD)/bench_sort
+
+bench-engine: deps build
+	QUIVER_BUILD=$(abspath $(BUILD)) $(VENV)/python bench/engine/run.py
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
