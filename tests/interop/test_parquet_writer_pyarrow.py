@@ -416,7 +416,7 @@ def test_cli_errors(quiver, tmp_path, stream_file):
     assert proc.returncode == 1 and b"missing.arrows" in proc.stderr
     assert not out.exists()
     bad = tmp_path / "bad.bin"
-    bad.write_bytes(b"not a table at all")
+    bad.write_bytes(b"\x00not a table at all")  # not text either (text is read as CSV)
     proc = run(quiver, "convert", bad, out, check=False)
     assert proc.returncode == 1 and b"unknown file format" in proc.stderr
     assert not out.exists()
