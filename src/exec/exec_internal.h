@@ -111,6 +111,12 @@ void qv__thread_join(qv_thread *t);
 /* Appends printf-formatted text to out (EXPLAIN details). */
 qv_status qv__appendf(qv_bytes *out, qv_error *err, const char *fmt, ...) QV_PRINTF(3, 4) QV_MUST_USE;
 
+/* Turns a QV_NOMEM from the query pool into the error a memory limit should
+ * give: QV_RESOURCE_EXHAUSTED naming the operator ("FilterExec: memory limit
+ * of N bytes exceeded: ..."). Other statuses, and pools without a limit, are
+ * returned unchanged. */
+qv_status qv__exec_memory_error(qv_task_context *ctx, const char *op, qv_status st, qv_error *err);
+
 /* ---- stream helpers ----------------------------------------------------------------- */
 
 /* Allocates a stream struct of `size` bytes (the qv_batch_stream head first),

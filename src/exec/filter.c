@@ -26,7 +26,7 @@ static qv_status filter_next(qv_batch_stream *s, qv_record_batch **out, qv_error
     if (st == QV_OK) st = qv_record_batch_filter(alloc, in, mask, out, err);
     qv_array_unref(mask);
     qv_record_batch_unref(in);
-    if (st != QV_OK) return st;
+    if (st != QV_OK) return qv__exec_memory_error(fs->ctx, "FilterExec", st, err);
     if ((*out)->num_rows > 0) return QV_OK;
     qv_record_batch_unref(*out);
     *out = NULL;

@@ -40,7 +40,7 @@ static qv_status projection_next(qv_batch_stream *s, qv_record_batch **out, qv_e
   if (st == QV_OK) st = qv_record_batch_create(s->schema, in->num_rows, ps->columns, p->n, out, err);
   for (int32_t i = 0; i < done; i++) qv_array_unref(ps->columns[i]);
   qv_record_batch_unref(in);
-  return st;
+  return qv__exec_memory_error(ps->ctx, "ProjectionExec", st, err);
 }
 
 static void projection_destroy(qv_batch_stream *s) {

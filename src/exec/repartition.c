@@ -150,7 +150,7 @@ static void *produce(void *arg) {
       if (qv__batch_queue_push(x->queues[next_out], b, &push_err) != QV_OK) alive[next_out] = false;
       next_out = (next_out + 1) % x->n_out;
     } else {
-      st = push_hashed(x, b, alive, &err);
+      st = qv__exec_memory_error(x->ctx, "RepartitionExec", push_hashed(x, b, alive, &err), &err);
       qv_record_batch_unref(b);
     }
   }

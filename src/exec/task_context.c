@@ -103,3 +103,13 @@ qv_status qv__task_context_shared(qv_task_context *ctx, const void *key,
   pthread_mutex_unlock(&ctx->lock);
   return st;
 }
+
+qv_status qv__exec_memory_error(qv_task_context *ctx, const char *op, qv_status st, qv_error *err) {
+  int64_t limit = qv_allocator_limit(ctx->pool);
+  if (st != QV_NOMEM || limit <= 0) return st;
+  if (err) {
+    err->code = QV_RESOURCE_EXHAUSTED;
+    qv_error_prefix(err, "%s: memory limit of %lld bytes exceeded", op, (long long)limit);
+  }
+  return QV_RESOURCE_EXHAUSTED;
+}
