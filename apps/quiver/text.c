@@ -71,44 +71,6 @@ static double half_to_double(uint16_t h) {
   return sign ? -v : v;
 }
 
-/* A little-endian two's complement integer of n_words words as decimal text
- * with `scale` digits after the point. */
-static qv_status put_decimal(qv_bytes *out, const uint8_t *p, int n_words, int32_t scale, qv_error *err) {
-  uint64_t w[4];
-  memcpy(w, p, (size_t)n_words * 8);
-  bool neg = (w[n_words - 1] >> 63) != 0;
-  if (neg) {
-    unsigned carry = 1;
-    for (int i = 0; i < n_words; i++) {
-      w[i] = ~w[i] + carry;
-      carry = carry && w[i] == 0;
-    }
-  }
-  char digits[100];
-  int nd = 0;
-  for (;;) {
-    bool zero = true;
-    unsigned __int128 rem = 0;
-    for (int i = n_words - 1; i >= 0; i--) {
-      unsigned __int128 cur = (rem << 64) | w[i];
-      w[i] = (uint64_t)(cur / 10);
-      rem = cur % 10;
-      zero = zero && w[i] == 0;
-    }
-    digits[nd++] = (char)('0' + (int)rem);
-    if (zero) break;
-  }
-  while (scale > 0 && nd <= scale) digits[nd++] = '0';
-  char text[120];
-  int t = 0;
-  if (neg) text[t++] = '-';
-  for (int i = nd - 1; i >= 0; i--) {
-    text[t++] = digits[i];
-    if (scale > 0 && i == scale) text[t++] = '.';
-  }
-  for (int32_t i = scale; i < 0; i++) text[t++] = '0';
-  return qv_bytes_append(out, text, t, err);
-}
 
 /* ---- dates and times ------------------------------------------------------------- */
 
@@ -242,8 +204,8 @@ static qv_status put_value(const qv_array *a, int64_t i, bool json, qv_bytes *ou
     }
     case QV_FLOAT32: qv__cli_format_float(((const float *)v)[k], buf, sizeof buf); return put(out, buf, err);
     case QV_FLOAT64: qv__cli_format_double(((const double *)v)[k], buf, sizeof buf); return put(out, buf, err);
-    case QV_DECIMAL128: return put_decimal(out, v + k * 16, 2, t->scale, err);
-    case QV_DECIMAL256: return put_decimal(out, v + k * 32, 4, t->scale, err);
+    case QV_DECIMAL128: return qv_format_decimal(out, v + k * 16, 2, t->scale, err);
+    case QV_DECIMAL256: return qv_format_decimal(out, v + k * 32, 4, t->scale, err);
     default: break;
   }
   /* Everything else is a string in JSON. */

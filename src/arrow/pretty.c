@@ -65,9 +65,7 @@ static qv_status append_time(qv_bytes *out, int64_t v, qv_time_unit unit, bool w
   return QV_OK;
 }
 
-/* Prints a little-endian two's complement integer of n_words 64-bit words as
- * decimal text with `scale` fractional digits. */
-static qv_status append_decimal(qv_bytes *out, const uint8_t *p, int n_words, int32_t scale, qv_error *err) {
+qv_status qv_format_decimal(qv_bytes *out, const uint8_t *p, int n_words, int32_t scale, qv_error *err) {
   uint64_t w[4];
   memcpy(w, p, (size_t)n_words * 8);
   bool neg = (w[n_words - 1] >> 63) != 0;
@@ -144,8 +142,8 @@ qv_status qv_format_value(const qv_array *a, int64_t i, qv_bytes *out, qv_error 
     case QV_FLOAT16: return appendf(out, err, "half(0x%04x)", ((const uint16_t *)v)[k]);
     case QV_FLOAT32: return appendf(out, err, "%.9g", ((const float *)v)[k]);
     case QV_FLOAT64: return appendf(out, err, "%.17g", ((const double *)v)[k]);
-    case QV_DECIMAL128: return append_decimal(out, v + k * 16, 2, t->scale, err);
-    case QV_DECIMAL256: return append_decimal(out, v + k * 32, 4, t->scale, err);
+    case QV_DECIMAL128: return qv_format_decimal(out, v + k * 16, 2, t->scale, err);
+    case QV_DECIMAL256: return qv_format_decimal(out, v + k * 32, 4, t->scale, err);
     case QV_DATE32: return append_date(out, ((const int32_t *)v)[k], err);
     case QV_DATE64: return append_date(out, floor_div(((const int64_t *)v)[k], 86400000), err);
     case QV_TIME32: return append_time(out, ((const int32_t *)v)[k], t->unit, false, err);
